@@ -180,7 +180,9 @@ class _Reader:
             return default
         value = self.table.pop(key)
         if value not in choices:
-            raise ConfigError(self.place(key), f"must be one of {', '.join(choices)}, got {value!r}")
+            raise ConfigError(
+                self.place(key), f"must be one of {', '.join(choices)}, got {value!r}"
+            )
         return str(value)
 
 
@@ -250,7 +252,8 @@ def parse_config(text: str, where: str = "config.toml") -> Config:
     if not isinstance(urls_value, list):
         raise ConfigError(notify_reader.place("urls"), "must be a list of URLs")
     urls = tuple(
-        _validate_url(f"{notify_reader.place('urls')}[{i}]", url) for i, url in enumerate(urls_value)
+        _validate_url(f"{notify_reader.place('urls')}[{index}]", url)
+        for index, url in enumerate(urls_value)
     )
     per_url_value = notify_reader.table.pop("url_min_severity", {})
     if not isinstance(per_url_value, dict):

@@ -162,6 +162,16 @@ class DeliveryRecord:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class AlertNotice:
+    """A notification raised by the latest tick, for the in-app channels (toast, bell, OSC)."""
+
+    rule: str
+    status: str  # firing | resolved
+    severity: str
+    summary: str
+
+
 # A chart series: dates and values, oldest first.
 Series = tuple[tuple[dt.date, ...], tuple[float, ...]]
 
@@ -183,10 +193,11 @@ class Snapshot:
     sources: dict[str, SourceHealth] = field(default_factory=dict)
     alerts: tuple[AlertStatus, ...] = ()
     deliveries: tuple[DeliveryRecord, ...] = ()
+    notices: tuple[AlertNotice, ...] = ()  # raised by the tick that built this snapshot
     charts: dict[str, Series] = field(default_factory=dict)
 
     def sample(self, name: str) -> tuple[float | None, bool, dt.date | None]:
-        """(value, stale, as_of) of any rule indicator: a status key, drawdown.SYM, change_5d.SYM."""
+        """(value, stale, as_of) of a rule indicator: a status key, drawdown.SYM, change_5d.SYM."""
         if name in self.indicators:
             indicator = self.indicators[name]
             return indicator.value, indicator.stale, indicator.as_of

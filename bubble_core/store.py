@@ -123,7 +123,9 @@ class Store:
             return
         if self.read_only:
             if not self.path.exists():
-                raise FileNotFoundError(f"{self.path}: no store here yet (run `collect` or `import`)")
+                raise FileNotFoundError(
+                    f"{self.path}: no store here yet (run `collect` or `import`)"
+                )
             self._migrated = True
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -86,3 +86,9 @@ def finite(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
+
+
+def short_reason(text: str, limit: int = 200) -> str:
+    """One line of at most `limit` characters: reasons end up in a one-line fetch-log column."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
