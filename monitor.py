@@ -214,22 +214,20 @@ def cmd_backtest(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_silence(args: argparse.Namespace, config: Config) -> int:
-    from bubble_core.alerts.engine import AlertEngine
+    from bubble_core.alerts.engine import cmd_silence as silence
     from bubble_core.alerts.rules import load_rules
-    from bubble_core.store import utcnow
 
-    store = _store(args)
     rules = load_rules(config.rules, str(config.path or "config.toml"))
-    names = {rule.name for rule in rules}
-    import fnmatch
-
-    if not any(fnmatch.fnmatchcase(name, args.name) for name in names) and not (
-        args.name.startswith("SourceStale")
-    ):
-        raise InputError("silence", f"no rule matches {args.name!r}")
-    until = utcnow() + args.duration
-    AlertEngine(rules, store).silence(args.name, until, args.comment, os.environ.get("USER", ""))
-    print(f"silenced {args.name} until {until.replace(microsecond=0).isoformat()}Z")
+    print(
+        silence(
+            _store(args),
+            args.name,
+            args.duration,
+            args.comment,
+            created_by=os.environ.get("USER") or None,
+            known=[rule.name for rule in rules],
+        )
+    )
     return 0
 
 
@@ -294,11 +292,15 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    stderr_log = logging.StreamHandler(sys.stderr)
+    if args.command == "collect" and args.once and not args.verbose:
+        # `collect --once` prints one line per source itself; the log file keeps the details.
+        stderr_log.setLevel(logging.ERROR)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO if args.command == "collect"
         else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        handlers=[stderr_log],
     )
     # yfinance logs every failed ticker at ERROR; the collector reports them itself.
     logging.getLogger("yfinance").setLevel(logging.CRITICAL)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import math
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from bubble_core.errors import SourceError
+from bubble_core.errors import SourceError, StoreBusyError
 from bubble_core.models import SourceBatch
 from bubble_core.store import Store, utcnow
 
@@ -25,6 +26,8 @@ log = logging.getLogger("bubble_monitor.collector")
 
 NEW_YORK = ZoneInfo("America/New_York")
 BACKOFF_BASE = dt.timedelta(seconds=30)
+# The longest a 429's Retry-After may hold a source back.
+MAX_RETRY_AFTER = dt.timedelta(days=1)
 
 
 def us_market_open(now_utc: dt.datetime) -> bool:
@@ -70,6 +73,9 @@ class Collector:
     clock: Callable[[], dt.datetime] = utcnow
     jitter: Callable[[], float] = random.random
     states: dict[str, JobState] = field(default_factory=dict)
+    # Jobs in flight: a second `run_due` (a refresh key while a tick runs) must not start them
+    # again, or one source would be polled twice at once and its backoff counted twice.
+    running: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._restore()
@@ -97,8 +103,11 @@ class Collector:
         exponent = min(max(failures - 1, 0), 20)
         delay = min(BACKOFF_BASE * (2**exponent), self.max_backoff)
         delay = delay * (0.5 + 0.5 * self.jitter())
-        if retry_after is not None:
-            delay = max(delay, dt.timedelta(seconds=retry_after))
+        if retry_after is not None and math.isfinite(retry_after) and retry_after > 0:
+            # Honoured, but only up to a day: the header comes from the network, and "inf" or
+            # 10^14 s would overflow the datetime arithmetic or park the source for good.
+            retry = min(retry_after, MAX_RETRY_AFTER.total_seconds())
+            delay = max(delay, dt.timedelta(seconds=retry))
         return delay
 
     def due(self, now: dt.datetime | None = None) -> list[Job]:
@@ -120,9 +129,14 @@ class Collector:
         """Run every due job (all jobs when `force`), sources concurrently, each to completion."""
         now = self.clock()
         jobs = list(self.jobs) if force else self.due(now)
+        jobs = [job for job in jobs if job.name not in self.running]
         if not jobs:
             return []
-        return list(await asyncio.gather(*(self._run_one(job) for job in jobs)))
+        self.running.update(job.name for job in jobs)
+        try:
+            return list(await asyncio.gather(*(self._run_one(job) for job in jobs)))
+        finally:
+            self.running.difference_update(job.name for job in jobs)
 
     async def _run_one(self, job: Job) -> JobOutcome:
         state = self.states[job.name]
@@ -141,22 +155,31 @@ class Collector:
             finished = self.clock()
             if batch.row_count() == 0 and not batch.warnings:
                 batch.warnings.append("no new rows")
-            rows = await asyncio.to_thread(
-                self.store.write_batch, job.name, batch, started, finished
-            )
-            state.consecutive_failures = 0
-            state.last_error = None
-            state.next_due = finished + job.cadence(finished)
-            log.info("%s: %d rows%s", job.name, rows,
-                     f" ({'; '.join(batch.warnings)})" if batch.warnings else "")
-            return JobOutcome(job.name, True, rows, None, state.next_due)
+            try:
+                rows = await asyncio.to_thread(
+                    self.store.write_batch, job.name, batch, started, finished
+                )
+            except StoreBusyError as exc:
+                # Another process held the file past the retry budget: the poll (one
+                # transaction) left nothing behind and is retried like a failed fetch.
+                error = f"fetched but not stored: {exc}"
+            else:
+                state.consecutive_failures = 0
+                state.last_error = None
+                state.next_due = finished + job.cadence(finished)
+                log.info("%s: %d rows%s", job.name, rows,
+                         f" ({'; '.join(batch.warnings)})" if batch.warnings else "")
+                return JobOutcome(job.name, True, rows, None, state.next_due)
         finished = self.clock()
         state.consecutive_failures += 1
         state.last_error = error
         state.next_due = finished + self.backoff(state.consecutive_failures, retry_after)
-        await asyncio.to_thread(
-            self.store.record_failure, job.name, started, finished, error, retry_after
-        )
+        try:
+            await asyncio.to_thread(
+                self.store.record_failure, job.name, started, finished, error, retry_after
+            )
+        except StoreBusyError as exc:
+            log.warning("%s: failure not recorded in the fetch log: %s", job.name, exc)
         log.warning("%s failed (%d in a row): %s; next try at %s", job.name,
                     state.consecutive_failures, error, state.next_due.isoformat(" ", "seconds"))
         return JobOutcome(job.name, False, 0, error, state.next_due)

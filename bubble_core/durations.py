@@ -27,7 +27,10 @@ def parse_duration(text: str) -> dt.timedelta:
         position = match.end()
     if position != len(stripped) or position == 0:
         raise ValueError(f"bad duration {text!r} (use e.g. 90s, 15m, 4h, 2d, 1w)")
-    return dt.timedelta(seconds=seconds)
+    try:
+        return dt.timedelta(seconds=seconds)
+    except OverflowError:  # more than timedelta holds (about 2.7 million years), or inf
+        raise ValueError(f"duration {text!r} is too long") from None
 
 
 def format_duration(delta: dt.timedelta) -> str:

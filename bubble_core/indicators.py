@@ -219,7 +219,8 @@ def target_changes(
             changes = [
                 FedTargetChange(
                     date=day,
-                    lower=None if lower is None else float(lower),
+                    # Before 2008 the Fed set a single target, not a range.
+                    lower=None if lower is None or lower_id == upper_id else float(lower),
                     upper=float(upper),
                     change=float(change),
                 )
@@ -280,7 +281,8 @@ def compute_indicators(
         "gdp", gdp[1] if gdp else None, gdp[0] if gdp else None, as_of, gdp_reason
     )
 
-    caps = market_caps(con, (*watch.mag7, "^GSPC"), as_of)
+    # NVDA is A1's company whether or not the configured Mag-7 list names it.
+    caps = market_caps(con, (*watch.mag7, "NVDA", "^GSPC"), as_of)
     nvda = caps.get("NVDA")
     if nvda is None:
         indicators["nvda_cap_to_gdp"] = _indicator(
@@ -305,8 +307,10 @@ def compute_indicators(
     mag7_total: float | None = None
     mag7_date: dt.date | None = None
     seven = {symbol: caps[symbol][1] for symbol in watch.mag7 if symbol in caps}
-    if missing:
-        reason = f"no market cap for {', '.join(missing)}"
+    if missing or not watch.mag7:
+        reason = (
+            f"no market cap for {', '.join(missing)}" if missing else "[watch] mag7 is empty"
+        )
         indicators["mag7_market_cap"] = _indicator(
             "mag7_market_cap", None, None, as_of, reason, caps=seven
         )

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -59,9 +57,12 @@ class ReplayBackend:
         )
         if not self.replay.trading_days:
             raise ValueError("no trading day in the replay range")
-        self._own_dir = workdir is None
-        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="bubble-monitor-replay-"))
-        self.store = Store(self.workdir / "replay.duckdb")
+        # The replay's store lives in memory unless a folder is given (tests inspect the file):
+        # it is private, temporary, and never the user's live store.
+        self.workdir = workdir
+        self.store = Store(
+            workdir / "replay.duckdb" if workdir else Path(":memory:"), persistent=True
+        )
         self._clock = clock
         self._rules = rules
         self._engine: Any = None
@@ -196,8 +197,7 @@ class ReplayBackend:
         self._engine.silence(rule, simulated_now(day) + duration, comment, "tui")
 
     def close(self) -> None:
-        if self._own_dir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
+        self.store.close()
 
 
 # -- backtest ------------------------------------------------------------------------------------
@@ -230,39 +230,55 @@ def run_backtest(
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> list[TimelineEntry]:
-    """Every alert transition of the rules over the whole replay, in date order."""
+    """Every alert transition of the rules over the whole replay, in date order.
+
+    The history is written through the store exactly as the replay writes it, then every day is
+    evaluated on data dated up to that day only (no look-ahead), with an in-memory alert engine.
+    """
+    from bubble_core.alerts.engine import AlertEngine
+    from bubble_core.alerts.rules import load_rules
+    from bubble_core.rule_samples import daily_rule_snapshots
+
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r} (known: {', '.join(SCENARIOS)})")
-    backend = ReplayBackend(config, start=start, end=end, rules=rules)
+    replay = DotcomReplay(start=start or dt.date(1999, 1, 4), end=end or dt.date(2003, 12, 31))
+    if rules is None:
+        rules = load_rules(config.rules, str(config.path or "config.toml"))
+    engine = AlertEngine(rules, None)
+    store = Store(Path(":memory:"), persistent=True)
+    try:
+        # One write for the whole history: the per-day snapshots below still read only rows
+        # dated up to their day, so nothing is seen early.
+        history = replay.preload()
+        for _, batch in replay.batches_between(replay.trading_days[0], replay.trading_days[-1]):
+            history.extend(batch)
+        last = simulated_now(replay.trading_days[-1])
+        store.write_batch(REPLAY_SOURCE, history, last, last)
+        with store.reader() as con:
+            snapshots = daily_rule_snapshots(con, replay.trading_days, EVALUATION_TIME)
+    finally:
+        store.close()
+
     timeline: list[TimelineEntry] = []
     firing: set[str] = set()
-    try:
-        backend._start()
-        while not backend.finished:
-            day = backend.replay.trading_days[backend._position]
-            backend._position += 1
-            backend.current_day = day
-            now = simulated_now(day)
-            backend.store.write_batch(REPLAY_SOURCE, backend.replay.batch_for(day), now, now)
-            snapshot = backend._snapshot(day, with_charts=False)
-            for notification in backend._engine.evaluate(snapshot, now):
-                # A repeat of a still-firing alert is not a transition.
-                if notification.status == "firing" and notification.rule in firing:
-                    continue
+    for snapshot in snapshots:
+        for notification in engine.evaluate(snapshot, snapshot.generated_at):
+            # A repeat of a still-firing alert is not a transition; each event is one.
+            if notification.kind != "event":
                 if notification.status == "firing":
+                    if notification.rule in firing:
+                        continue
                     firing.add(notification.rule)
                 else:
                     firing.discard(notification.rule)
-                timeline.append(
-                    TimelineEntry(
-                        date=day,
-                        rule=notification.rule,
-                        status=notification.status,
-                        severity=notification.severity,
-                        value=notification.value,
-                        summary=notification.summary,
-                    )
+            timeline.append(
+                TimelineEntry(
+                    date=snapshot.as_of,
+                    rule=notification.rule,
+                    status=notification.status,
+                    severity=notification.severity,
+                    value=notification.value,
+                    summary=notification.summary,
                 )
-    finally:
-        backend.close()
+            )
     return timeline

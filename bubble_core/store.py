@@ -16,6 +16,7 @@ import contextlib
 import datetime as dt
 import os
 import random
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from bubble_core.errors import StoreBusyError
+from bubble_core.errors import BubbleMonitorError, StoreBusyError
 from bubble_core.migrations import MIGRATIONS, SCHEMA_VERSION
 from bubble_core.models import SourceBatch
 
@@ -48,9 +49,38 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+class SchemaTooNewError(BubbleMonitorError, RuntimeError):
+    """The file was written by a newer bubble-monitor: refused, as one line from the CLI."""
+
+
+def _refuse_newer(path: Path, version: int) -> None:
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNewError(
+            f"{path}: schema version {version} is newer than this bubble-monitor "
+            f"({SCHEMA_VERSION}); upgrade bubble-monitor"
+        )
+
+
+# duckdb.connect is not safe to call from two threads at once on a file no connection holds open
+# yet: both race to create the database instance, and one of them gets an instance without the
+# Python replacement scans ("python_arrow_scan does not exist") or a "Unique file handle
+# conflict". The collector's jobs write from worker threads at the same moment, so opens are
+# serialised within the process (the open itself is fast; the work after it is not serialised).
+_CONNECT_LOCK = threading.Lock()
+# Likewise the first use of a store from two threads at once: both would run the migrations, and
+# the second fails on a write-write conflict ("Catalog write-write conflict on create").
+_SCHEMA_LOCK = threading.Lock()
+
+
 def _is_lock_conflict(exc: Exception) -> bool:
     text = str(exc)
-    return "Could not set lock" in text or "Conflicting lock" in text
+    # The last one is this process: a read-only and a read-write connection cannot be open on
+    # one file at once (a viewer's `silence` while its refresh reads). It passes like a lock.
+    return (
+        "Could not set lock" in text
+        or "Conflicting lock" in text
+        or "different configuration than existing connections" in text
+    )
 
 
 class Store:
@@ -62,20 +92,33 @@ class Store:
         *,
         read_only: bool = False,
         lock_timeout: float = 15.0,
+        persistent: bool = False,
     ) -> None:
         self.path = Path(path)
         self.read_only = read_only
         self.lock_timeout = lock_timeout
         self._migrated = False
+        # A private store (the replay's, a backtest's) that no other process reads may stay
+        # open: re-opening a DuckDB file checkpoints it on every close, which a replay writing
+        # one day at a time cannot afford. Each operation then gets its own cursor.
+        self.persistent = persistent
+        self._connection: duckdb.DuckDBPyConnection | None = None
 
     # -- connections -------------------------------------------------------------------------
 
     def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        if self.persistent:
+            with _CONNECT_LOCK:
+                if self._connection is None:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    self._connection = duckdb.connect(str(self.path), read_only=self.read_only)
+                return self._connection.cursor()
         deadline = time.monotonic() + self.lock_timeout
         delay = 0.02
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=read_only)
+                with _CONNECT_LOCK:
+                    return duckdb.connect(str(self.path), read_only=read_only)
             except (duckdb.IOException, duckdb.ConnectionException) as exc:
                 if not _is_lock_conflict(exc) or time.monotonic() >= deadline:
                     if _is_lock_conflict(exc):
@@ -121,11 +164,27 @@ class Store:
         """Create the file or apply missing migrations, once per Store object."""
         if self._migrated:
             return
+        with _SCHEMA_LOCK:
+            if not self._migrated:
+                self._ensure_schema()
+
+    def _ensure_schema(self) -> None:
         if self.read_only:
             if not self.path.exists():
                 raise FileNotFoundError(
                     f"{self.path}: no store here yet (run `collect` or `import`)"
                 )
+            # A viewer cannot migrate, but it must not read a newer layout as if it knew it.
+            con = self._open(True)
+            try:
+                row = con.execute(
+                    "SELECT value FROM meta WHERE key = 'schema_version'"
+                ).fetchone()
+            except duckdb.CatalogException:
+                row = None  # no meta table yet: nothing newer to refuse
+            finally:
+                con.close()
+            _refuse_newer(self.path, int(row[0]) if row else 0)
             self._migrated = True
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -134,11 +193,7 @@ class Store:
             con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
             row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             version = int(row[0]) if row else 0
-            if version > SCHEMA_VERSION:
-                raise RuntimeError(
-                    f"{self.path}: schema version {version} is newer than this bubble-monitor "
-                    f"({SCHEMA_VERSION}); upgrade bubble-monitor"
-                )
+            _refuse_newer(self.path, version)
             for number in range(version, SCHEMA_VERSION):
                 con.execute("BEGIN TRANSACTION")
                 try:
@@ -154,6 +209,13 @@ class Store:
         finally:
             con.close()
         self._migrated = True
+
+    def close(self) -> None:
+        """Close a persistent store's connection (a no-op for per-operation stores)."""
+        with _CONNECT_LOCK:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
     def schema_version(self) -> int:
         with self.reader() as con:

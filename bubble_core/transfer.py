@@ -6,7 +6,9 @@ a bad file leaves the store exactly as it was. Errors name the file and the line
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import os
 import re
 import shutil
@@ -35,8 +37,47 @@ class ImportResult:
     daily_rolled_up: int = 0
 
 
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _record_lines(path: Path) -> list[int]:
+    """The file line of each data record, after checking each has as many fields as the header.
+
+    DuckDB's sniffer reads a file with one ragged line as a single column (so the error would be a
+    misleading "no date column" at line 1), and skips blank lines when rows are numbered; this pass
+    gives both errors their real line.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(str(path), "not UTF-8 text") from None
+    header_line = next(
+        (line for line in text.splitlines() if line.strip() and not line.startswith("#")), None
+    )
+    if header_line is None:
+        raise InputError(str(path), "empty file (no header line)")
+    delimiter = max(DELIMITERS, key=header_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    width: int | None = None
+    lines: list[int] = []
+    for record in reader:
+        if not record or record[0].startswith("#"):
+            continue  # blank lines and comments, which DuckDB skips too
+        if width is None:
+            width = len(record)
+            continue
+        if len(record) != width:
+            raise InputError(
+                f"{path}:{reader.line_num}",
+                f"expected {width} fields like the header, found {len(record)}",
+            )
+        lines.append(reader.line_num)
+    return lines
+
+
 def _csv_relation(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     """Load the file as text columns into `raw` (line-numbered); return the header names."""
+    record_lines = _record_lines(path)
     try:
         con.execute(
             """
@@ -52,6 +93,9 @@ def _csv_relation(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         line = re.search(r"[Ll]ine:?\s*(\d+)", str(exc))
         where = f"{path}:{line.group(1)}" if line else str(path)
         raise InputError(where, f"not a readable CSV ({first[:160]})") from None
+    count = con.execute("SELECT count(*) FROM raw").fetchall()[0][0]
+    if count == len(record_lines) and count:
+        con.execute("UPDATE raw SET line = $lines[line - 1]", {"lines": record_lines})
     columns = [row[0] for row in con.execute("DESCRIBE raw").fetchall()]
     return [c for c in columns if c != "line"]
 
@@ -76,6 +120,9 @@ def import_csv(
     # Validation runs in a private in-memory database: nothing touches the store until the
     # whole file has been checked.
     scratch = duckdb.connect(":memory:")
+    # Timestamps with a UTC offset (a yfinance intraday export: "09:30:00-04:00") become UTC;
+    # naive ones are taken as UTC already.
+    scratch.execute("SET TimeZone = 'UTC'")
     try:
         columns = _csv_relation(scratch, path)
         date_column = next((c for c in DATE_COLUMNS if c in columns), None)
@@ -132,10 +179,11 @@ def import_csv(
         elif intraday:
             con.execute(
                 "INSERT OR REPLACE INTO intraday_bars "
-                "SELECT $symbol, ts, value, volume, $src FROM incoming",
+                "SELECT $symbol, ts_utc, value, volume, $src FROM incoming",
                 {"symbol": symbol, "src": provenance},
             )
-            # The daily history the drawdowns read: one bar per day from the minute bars.
+            # The daily history the drawdowns read: one bar per day from the minute bars, by
+            # the date as written (the exchange's own day when times carry an offset).
             rolled = con.execute(
                 """
                 INSERT OR REPLACE INTO daily_bars
@@ -216,6 +264,8 @@ def _typed_view(
         SELECT line,
                {date} AS raw_date,
                {parsed_date} AS ts,
+               coalesce(TRY_CAST(trim({date}) AS TIMESTAMPTZ) AT TIME ZONE 'UTC',
+                        {parsed_date}) AS ts_utc,
                {number(value_column)} AS value,
                {number("Open" if "Open" in columns else "open")} AS open,
                {number("High" if "High" in columns else "high")} AS high,

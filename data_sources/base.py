@@ -24,9 +24,11 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
         return None
     header = header.strip()
     try:
-        return max(0.0, float(header))
+        seconds = float(header)
     except ValueError:
         pass
+    else:  # "inf", "nan" and "1e400" parse as floats but are no delay
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(header)
     except (TypeError, ValueError):
