@@ -15,12 +15,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from bubble_core.config import Config, load_config
 from bubble_core.durations import parse_duration
 from bubble_core.errors import BubbleMonitorError, InputError
-from bubble_core.store import Store, default_store_path
+from bubble_core.paths import default_store_path
+
+if TYPE_CHECKING:
+    from bubble_core.store import Store
 
 PROG = "bubble-monitor"
 
@@ -44,6 +47,16 @@ def _duration(text: str) -> dt.timedelta:
         return parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad port {text!r} (a number)") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be in 1..65535, got {value}")
+    return value
 
 
 def _speed(text: str) -> float:
@@ -99,7 +112,7 @@ def build_parser() -> OneLineParser:
 
     serve = sub.add_parser("serve", help="serve the dashboard to a browser on 127.0.0.1")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_port, default=8000)
 
     backtest = sub.add_parser("backtest", help="run the alert rules over a replay")
     backtest.add_argument("scenario", choices=["dotcom"])
@@ -126,6 +139,8 @@ def build_parser() -> OneLineParser:
 
 
 def _store(args: argparse.Namespace, read_only: bool = False) -> Store:
+    from bubble_core.store import Store
+
     path = Path(args.db).expanduser() if args.db else default_store_path()
     return Store(path, read_only=read_only)
 
@@ -150,6 +165,8 @@ def _setup_file_logging(args: argparse.Namespace, store: Store) -> None:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(log_path)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if _SECRET_FILTER is not None:
+        handler.addFilter(_SECRET_FILTER)
     logging.getLogger().addHandler(handler)
 
 
@@ -256,15 +273,34 @@ def cmd_paths(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_tui(args: argparse.Namespace, config: Config) -> int:
-    backend: Any
+    from bubble_core.runtime import DeferredBackend
+
+    # The backend (DuckDB, httpx, the sources) is built on first use, in the app's worker
+    # thread, so the dashboard paints before any of it is imported.
     if args.replay:
-        from bubble_core.replay import ReplayBackend
+        from bubble_core.replay_data import DEFAULT_END, DEFAULT_START
 
-        backend = ReplayBackend(config, speed=args.speed, start=args.start)
+        if args.start is not None and not DEFAULT_START <= args.start < DEFAULT_END:
+            raise InputError(
+                "--from", f"must be between {DEFAULT_START} and {DEFAULT_END} for dotcom"
+            )
+
+        def make() -> Any:
+            from bubble_core.replay import ReplayBackend
+
+            return ReplayBackend(config, speed=args.speed, start=args.start)
+
+        backend = DeferredBackend(make, mode="REPLAY")
     else:
-        from bubble_core.live import LiveBackend
+        path = Path(args.db).expanduser() if args.db else default_store_path()
 
-        backend = LiveBackend(config, _store(args), collect=not args.viewer)
+        def make() -> Any:
+            from bubble_core.live import LiveBackend
+            from bubble_core.store import Store
+
+            return LiveBackend(config, Store(path), collect=not args.viewer)
+
+        backend = DeferredBackend(make, mode="LIVE")
     from tui.app import BubbleMonitorApp
 
     app = BubbleMonitorApp(backend)
@@ -289,6 +325,49 @@ COMMANDS = {
 }
 
 
+class _MaskSecrets(logging.Filter):
+    """Scrubs the configured notification URLs and their tokens out of every log record (an
+    Apprise plugin logs its request URL, token included, at DEBUG)."""
+
+    def __init__(self, urls: Sequence[str]) -> None:
+        super().__init__()
+        self.urls = tuple(urls)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from bubble_core.alerts.masking import mask_secrets
+
+        message = record.getMessage()
+        masked = mask_secrets(message, self.urls)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_secrets(record.exc_text, self.urls)
+        return True
+
+
+_SECRET_FILTER: _MaskSecrets | None = None
+
+
+def _mask_secrets_in_logs(config: Config) -> None:
+    """Every log handler (stderr now, the collector's log file later) masks the URLs."""
+    global _SECRET_FILTER
+    if config.notify.urls:
+        _SECRET_FILTER = _MaskSecrets(config.notify.urls)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_SECRET_FILTER)
+
+
+def _check_rules(config: Config) -> None:
+    """[[rules]] are part of the config: a bad one is refused before any command runs (and
+    writes), not when the first evaluation needs them."""
+    if config.rules:
+        from bubble_core.alerts.rules import load_rules
+
+        load_rules(config.rules, str(config.path or "config.toml"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -306,6 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("yfinance").setLevel(logging.CRITICAL)
     try:
         config = load_config(args.config)
+        _mask_secrets_in_logs(config)
+        _check_rules(config)
         for warning in config.warnings:
             print(f"{PROG}: warning: {warning}", file=sys.stderr)
         handler = COMMANDS.get(args.command or "", cmd_tui)
@@ -316,6 +397,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, PermissionError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        # A store DuckDB cannot open (not a database, corrupt, a disk error) is one line too.
+        if type(exc).__module__.split(".")[0] in ("duckdb", "_duckdb"):
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            print(f"{PROG}: store error: {first}", file=sys.stderr)
+            return 1
+        raise
     except KeyboardInterrupt:
         return 130
 

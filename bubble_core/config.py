@@ -7,6 +7,7 @@ Discovery is one function (`config_path`), the seam tests patch: `--config`, the
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import stat
 import tomllib
@@ -171,9 +172,15 @@ class _Reader:
         value = self.table.pop(key)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(self.place(key), f"must be a number, got {value!r}")
-        if value != value or (positive and value <= 0):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            raise ConfigError(self.place(key), "must be a finite number") from None
+        if not math.isfinite(number):
+            raise ConfigError(self.place(key), "must be a finite number")
+        if positive and number <= 0:
             raise ConfigError(self.place(key), "must be a positive number")
-        return float(value)
+        return number
 
     def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
         if key not in self.table:

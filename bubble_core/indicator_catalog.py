@@ -35,7 +35,7 @@ INDICATORS: tuple[IndicatorSpec, ...] = (
     IndicatorSpec("fed_funds_effective", "Effective fed funds", "fraction", None, "A6", 7),
     IndicatorSpec("fed_target_upper", "Fed target, upper", "fraction", None, "A6", 7),
     IndicatorSpec("fed_target_lower", "Fed target, lower", "fraction", None, "A6", 7),
-    IndicatorSpec("fed_last_change", "Last target change", "percent_points", -0.25, "A6", 7),
+    IndicatorSpec("fed_last_change", "Last target change", "percent_points", -0.0025, "A6", 7),
     IndicatorSpec("treasury_10y", "10-year Treasury", "fraction", None, "A7", 7),
     IndicatorSpec("bbb_yield", "BBB effective yield", "fraction", 0.064, "A7", 7),
     IndicatorSpec("hy_yield", "High-yield effective yield", "fraction", 0.105, "A7", 7),

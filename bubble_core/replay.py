@@ -148,6 +148,8 @@ class ReplayBackend:
             self.store.write_batch(REPLAY_SOURCE, self.replay.batch_for(day), now, now)
             snapshot = self._snapshot(day, with_charts=False)
             for notification in self._engine.evaluate(snapshot, now):
+                if notification.reminder:
+                    continue  # a simulated day is 24 h: `repeat` would toast every day
                 notices.append(
                     AlertNotice(
                         notification.rule,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import os
 import random
 import threading
@@ -24,9 +25,10 @@ from typing import Any
 
 import duckdb
 
-from bubble_core.errors import BubbleMonitorError, StoreBusyError
+from bubble_core.errors import BubbleMonitorError, InputError, StoreBusyError
 from bubble_core.migrations import MIGRATIONS, SCHEMA_VERSION
 from bubble_core.models import SourceBatch
+from bubble_core.paths import default_store_path  # noqa: F401  (re-exported)
 
 # Tables a user's data lives in, in export order. `export` writes one file per table.
 DATA_TABLES: tuple[str, ...] = (
@@ -72,6 +74,28 @@ _CONNECT_LOCK = threading.Lock()
 _SCHEMA_LOCK = threading.Lock()
 
 
+# How long a read-only open yields to a read-write open that waits for the file.
+TURN_YIELD = 1.0
+
+
+def _open_turn_file(store: Path) -> int | None:
+    path = str(store) + ".turn.lock"
+    for flags in (os.O_RDWR | os.O_CREAT, os.O_RDONLY):
+        try:
+            return os.open(path, flags, 0o644)
+        except OSError:
+            continue
+    return None
+
+
+def _try_flock(fd: int, operation: int) -> bool:
+    try:
+        fcntl.flock(fd, operation | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 def _is_lock_conflict(exc: Exception) -> bool:
     text = str(exc)
     # The last one is this process: a read-only and a read-write connection cannot be open on
@@ -114,6 +138,38 @@ class Store:
                     self._connection = duckdb.connect(str(self.path), read_only=self.read_only)
                 return self._connection.cursor()
         deadline = time.monotonic() + self.lock_timeout
+        with self._turn(read_only, deadline):
+            return self._connect(read_only, deadline)
+
+    @contextlib.contextmanager
+    def _turn(self, read_only: bool, deadline: float) -> Iterator[None]:
+        """Writers first, across processes and threads.
+
+        DuckDB lets a read-write open in only while no connection at all is open, so viewers
+        that read back to back (a TUI refreshing, `status` in a loop) could keep the collector
+        out for good. A read-write open therefore holds an exclusive flock on
+        `<store>.turn.lock` while it waits for the file; a read-only open first waits (at most
+        TURN_YIELD seconds) while such a writer is waiting. Held only around the open, never
+        during the work, so it can neither deadlock nor slow anyone beyond one read.
+        """
+        fd = _open_turn_file(self.path)
+        if fd is None:  # a viewer that may not create files next to the store: no turns
+            yield
+            return
+        try:
+            if read_only:
+                limit = min(deadline, time.monotonic() + TURN_YIELD)
+                while not _try_flock(fd, fcntl.LOCK_SH) and time.monotonic() < limit:
+                    time.sleep(0.005)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            else:
+                while not _try_flock(fd, fcntl.LOCK_EX) and time.monotonic() < deadline:
+                    time.sleep(0.005)
+            yield
+        finally:
+            os.close(fd)  # releases the flock
+
+    def _connect(self, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:
         delay = 0.02
         while True:
             try:
@@ -126,9 +182,13 @@ class Store:
                             f"{self.path}: still locked by another process after "
                             f"{self.lock_timeout:.0f}s"
                         ) from exc
+                    if "not a valid DuckDB database file" in str(exc):  # --db names another file
+                        raise InputError(str(self.path), "not a bubble-monitor store (not a "
+                                         "DuckDB database file)") from None
                     raise
                 time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.5)
+                # A writer holds the turn: it polls quickly to take the first gap.
+                delay = min(delay * 2, 0.5 if read_only else 0.05)
 
     @contextlib.contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -439,13 +499,3 @@ def log_fetch(
         "INSERT OR REPLACE INTO fetch_log VALUES (?, ?, ?, ?, ?, ?, ?)",
         [source, started, finished, ok, error, rows, retry_after],
     )
-
-
-def default_store_path() -> Path:
-    """The data file in the platformdirs user data dir, unless BUBBLE_MONITOR_DB says otherwise."""
-    env = os.environ.get("BUBBLE_MONITOR_DB")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_data_path
-
-    return user_data_path("bubble-monitor", appauthor=False) / "bubble-monitor.duckdb"

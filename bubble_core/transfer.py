@@ -309,13 +309,16 @@ def _validate(
     ).fetchall()
     if duplicate:
         line, ts = duplicate[0]
-        raise InputError(f"{path}:{line}", f"duplicate date {ts}")
+        when = ts.date() if ts == dt.datetime.combine(ts.date(), dt.time()) else ts
+        raise InputError(f"{path}:{line}", f"duplicate date {when}")
 
 
 def export_all(store: Store, out_dir: Path, fmt: str = "csv") -> list[Path]:
     """One file per table, written to a scratch folder first and moved into place at the end."""
     if fmt not in EXPORT_FORMATS:
         raise InputError("export --format", f"must be one of {', '.join(EXPORT_FORMATS)}")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError("export --out", f"{out_dir} exists and is not a directory")
     out_dir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".export-", dir=out_dir))
     written: list[Path] = []

@@ -72,7 +72,7 @@ def finite_positive(value: object) -> float | None:
         return None
     try:
         number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a 400-digit JSON integer
         return None
     if not math.isfinite(number) or number <= 0:
         return None
@@ -85,7 +85,7 @@ def finite(value: object) -> float | None:
         return None
     try:
         number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a 400-digit JSON integer
         return None
     return number if math.isfinite(number) else None
 

@@ -135,6 +135,10 @@ class FredSource:
             retry_after = max(
                 (f.retry_after for f in failures if f.retry_after is not None), default=None
             )
+            bare = {f.reason.split(": ", 1)[1] if ": " in f.reason else f.reason for f in failures}
+            if len(failures) == len(ids) > 1 and len(bare) == 1:
+                # One cause for all (no network, a 429): say it once, not once per series.
+                raise SourceError("fred", f"all {len(ids)} series: {bare.pop()}", retry_after)
             raise SourceError("fred", "; ".join(reasons), retry_after)
         batch.warnings.extend(reasons)
         return batch

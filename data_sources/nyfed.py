@@ -38,6 +38,8 @@ def parse_effr_json(text: str) -> list[MacroObservation]:
         payload = json.loads(text)
     except ValueError as exc:
         raise SourceError("nyfed", f"malformed JSON: {exc}") from None
+    except RecursionError:  # thousands of nested brackets
+        raise SourceError("nyfed", "malformed JSON: nested too deeply") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("refRates"), list):
         raise SourceError("nyfed", "malformed JSON: expected an object with a refRates list")
     entries = payload["refRates"]

@@ -79,10 +79,15 @@ def capture_yfinance_log() -> Iterator[_LogCapture]:
     if lowered:
         logger.setLevel(logging.ERROR)
     logger.addHandler(handler)
+    # The messages become one reason in the fetch log; printed too they would flood the
+    # terminal of `collect` with one traceback-like line per symbol.
+    previous_propagate = logger.propagate
+    logger.propagate = False
     try:
         yield handler
     finally:
         logger.removeHandler(handler)
+        logger.propagate = previous_propagate
         if lowered:
             logger.setLevel(previous_level)
 
@@ -346,9 +351,15 @@ def shares_to_observations(
 
 
 def _default_download(**kwargs: Any) -> pandas.DataFrame:
+    import warnings
+
     import yfinance
 
-    return yfinance.download(**kwargs)
+    with warnings.catch_warnings():
+        # yfinance 1.7 calls pandas APIs that pandas 3 deprecates; not ours to fix, and not
+        # something a user of `collect` can act on.
+        warnings.simplefilter("ignore")
+        return yfinance.download(**kwargs)
 
 
 def _default_shares_fetch(symbol: str) -> pandas.Series | pandas.DataFrame | None:
@@ -383,6 +394,13 @@ def _failure_reasons(
 
 def _all_failed_reason(what: str, failed: Mapping[str, str], rate_limited: bool) -> str:
     count = len(failed)
+    dns = next(
+        (reason for reason in failed.values() if "Could not resolve host" in reason), None
+    )
+    if dns is not None:
+        host = re.search(r"Could not resolve host:? ([\w.-]+)", dns)
+        where = f" {host.group(1).rstrip('.')}" if host else ""
+        return f"DNS failure: could not resolve{where} (no {what} for any of {count} symbols)"
     distinct = list(dict.fromkeys(failed.values()))
     detail = "; ".join(distinct[:3]) + ("; ..." if len(distinct) > 3 else "")
     prefix = "rate limited by Yahoo: " if rate_limited else ""

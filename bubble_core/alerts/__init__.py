@@ -12,17 +12,40 @@
 Nothing here imports Textual. notify.py imports Apprise lazily (only when sending).
 """
 
-from bubble_core.alerts.engine import AlertEngine, Notification, Silence, cmd_silence
-from bubble_core.alerts.masking import mask_secrets, mask_url
-from bubble_core.alerts.notify import Notifier, notify_test_main, recent_deliveries
-from bubble_core.alerts.rules import Rule, load_rules, render_summary
-from bubble_core.alerts.ruletest import RuleTestReport, main_rules_test, run_rule_tests
-from bubble_core.alerts.terminal import (
-    detect_method,
-    escape_sequence,
-    terminal_notification,
-    wrap_for_tmux,
-)
+import importlib
+from typing import Any
+
+# Submodules load on first use: the TUI imports only `terminal` (in its worker), and the CLI
+# only what each command needs.
+_EXPORTS = {
+    "AlertEngine": "bubble_core.alerts.engine",
+    "Notification": "bubble_core.alerts.engine",
+    "Notifier": "bubble_core.alerts.notify",
+    "Rule": "bubble_core.alerts.rules",
+    "RuleTestReport": "bubble_core.alerts.ruletest",
+    "Silence": "bubble_core.alerts.engine",
+    "cmd_silence": "bubble_core.alerts.engine",
+    "detect_method": "bubble_core.alerts.terminal",
+    "escape_sequence": "bubble_core.alerts.terminal",
+    "load_rules": "bubble_core.alerts.rules",
+    "main_rules_test": "bubble_core.alerts.ruletest",
+    "mask_secrets": "bubble_core.alerts.masking",
+    "mask_url": "bubble_core.alerts.masking",
+    "notify_test_main": "bubble_core.alerts.notify",
+    "recent_deliveries": "bubble_core.alerts.notify",
+    "render_summary": "bubble_core.alerts.rules",
+    "run_rule_tests": "bubble_core.alerts.ruletest",
+    "terminal_notification": "bubble_core.alerts.terminal",
+    "wrap_for_tmux": "bubble_core.alerts.terminal",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bubble_core.alerts' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "AlertEngine",

@@ -65,6 +65,9 @@ class Notification:
     source: str | None = None  # article row id
     indicator: str = ""
     kind: str = "rule"  # rule | event | stale | test
+    # A reminder of an alert that was already firing and notified (after `repeat`), not a
+    # change of state: remote channels send it, a replay's toasts skip it.
+    reminder: bool = False
 
     @property
     def title(self) -> str:
@@ -320,6 +323,7 @@ class AlertEngine:
         st.last_value = value
         st.last_eval = now
         st.summary = render_summary(rule.summary, rule.fields(value))
+        was_notified_firing = st.state in ("firing", "recovering") and st.last_notified is not None
         status = _advance(
             st, now, rule.breached(value), rule.holds(value), rule.for_, rule.keep_firing_for,
             history,
@@ -338,6 +342,7 @@ class AlertEngine:
             at=now,
             source=rule.source,
             indicator=rule.indicator,
+            reminder=status == "firing" and was_notified_firing,
         )
 
     def _stale_source(
@@ -356,11 +361,12 @@ class AlertEngine:
             success = health.last_success
             last = success.strftime("%Y-%m-%d %H:%M UTC") if success else "never"
             error = mask_secrets(health.last_error) if health.last_error else ""
+            attempts = health.consecutive_failures
             st.summary = (
-                f"Data source {source} is stale (last success {last}; "
-                f"{health.consecutive_failures} failed attempts"
-                + (f"; last error: {error}" if error else "")
-                + "). Rules fed by it keep their last state."
+                f"{source} is stale: last success {last}"
+                + (f", {attempts} failed attempt{'s' if attempts != 1 else ''}" if attempts else "")
+                + (f" ({error})" if error else "")
+                + "; its rules keep their last state"
             )
         elif st.state != "inactive":
             st.summary = f"Data source {source} is fresh again"

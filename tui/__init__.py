@@ -1,0 +1,1 @@
+"""The Textual front end of bubble-monitor: `from tui.app import BubbleMonitorApp`."""
