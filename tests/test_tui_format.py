@@ -41,7 +41,7 @@ def test_percent_formats():
     assert pct(float("nan")) == DASH
     assert signed_pct(-0.7793) == "-77.93%"
     assert signed_pct(0.0299) == "+2.99%"
-    assert pp(-0.25) == "-0.25 pp"
+    assert pp(-0.0025) == "-0.25 pp"
 
 
 def test_money_and_prices():

@@ -497,6 +497,8 @@ class BubbleMonitorApp(App[None]):
         main.update_snapshot(snapshot, ctx)
         compare.show_symbol("^IXIC" if main.symbol != "^IXIC" else "^NDX")
         compare.update_snapshot(snapshot, ctx)
+        # An empty second chart (the replay has no ^NDX) gives its rows to the first.
+        compare.set_class(f"close.{compare.symbol}" not in snapshot.charts, "-empty")
 
     def _update_tab_labels(self) -> None:
         alerts = self._alerts_panel()

@@ -65,10 +65,10 @@ def signed_pct(value: float | None, decimals: int = 2) -> str:
 
 
 def pp(value: float | None, decimals: int = 2) -> str:
-    """Percentage points, signed: -0.25 -> "-0.25 pp"."""
+    """Percentage points from a fraction, signed: -0.0025 -> "-0.25 pp"."""
     if value is None or not math.isfinite(value):
         return DASH
-    return f"{value:+.{decimals}f} pp"
+    return f"{value * 100:+.{decimals}f} pp"
 
 
 def usd(value: float | None) -> str:
