@@ -407,74 +407,29 @@ def upsert_rows(
     return count
 
 
+# SourceBatch attribute -> (table, key fields, value fields); the row classes name their fields
+# after the columns.
+_BATCH_TABLES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("daily_bars", "daily_bars", ("symbol", "date"),
+     ("open", "high", "low", "close", "adj_close", "volume")),
+    ("intraday_bars", "intraday_bars", ("symbol", "ts"), ("close", "volume")),
+    ("shares", "shares_outstanding", ("symbol", "date"), ("shares",)),
+    ("market_caps", "market_caps", ("symbol", "date"), ("market_cap",)),
+    ("macro", "macro_observations", ("series_id", "date"), ("value",)),
+)
+
+
 def upsert_batch(con: duckdb.DuckDBPyConnection, batch: SourceBatch, provenance: str) -> int:
     rows = 0
-    if batch.daily_bars:
-        bars = _dedupe(batch.daily_bars, lambda b: (b.symbol, b.date))
-        rows += upsert_rows(
-            con,
-            "daily_bars",
-            {
-                "symbol": [b.symbol for b in bars],
-                "date": [b.date for b in bars],
-                "open": [b.open for b in bars],
-                "high": [b.high for b in bars],
-                "low": [b.low for b in bars],
-                "close": [b.close for b in bars],
-                "adj_close": [b.adj_close for b in bars],
-                "volume": [b.volume for b in bars],
-                "source": [provenance] * len(bars),
-            },
+    for attribute, table, keys, values in _BATCH_TABLES:
+        items = _dedupe(
+            getattr(batch, attribute), lambda item, keys=keys: tuple(getattr(item, k) for k in keys)
         )
-    if batch.intraday_bars:
-        ibars = _dedupe(batch.intraday_bars, lambda b: (b.symbol, b.ts))
-        rows += upsert_rows(
-            con,
-            "intraday_bars",
-            {
-                "symbol": [b.symbol for b in ibars],
-                "ts": [b.ts for b in ibars],
-                "close": [b.close for b in ibars],
-                "volume": [b.volume for b in ibars],
-                "source": [provenance] * len(ibars),
-            },
-        )
-    if batch.shares:
-        shares = _dedupe(batch.shares, lambda s: (s.symbol, s.date))
-        rows += upsert_rows(
-            con,
-            "shares_outstanding",
-            {
-                "symbol": [s.symbol for s in shares],
-                "date": [s.date for s in shares],
-                "shares": [s.shares for s in shares],
-                "source": [provenance] * len(shares),
-            },
-        )
-    if batch.market_caps:
-        caps = _dedupe(batch.market_caps, lambda c: (c.symbol, c.date))
-        rows += upsert_rows(
-            con,
-            "market_caps",
-            {
-                "symbol": [c.symbol for c in caps],
-                "date": [c.date for c in caps],
-                "market_cap": [c.market_cap for c in caps],
-                "source": [provenance] * len(caps),
-            },
-        )
-    if batch.macro:
-        macro = _dedupe(batch.macro, lambda m: (m.series_id, m.date))
-        rows += upsert_rows(
-            con,
-            "macro_observations",
-            {
-                "series_id": [m.series_id for m in macro],
-                "date": [m.date for m in macro],
-                "value": [m.value for m in macro],
-                "source": [provenance] * len(macro),
-            },
-        )
+        if not items:
+            continue
+        columns = {name: [getattr(item, name) for item in items] for name in (*keys, *values)}
+        columns["source"] = [provenance] * len(items)
+        rows += upsert_rows(con, table, columns)
     return rows
 
 
