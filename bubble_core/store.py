@@ -412,7 +412,6 @@ def upsert_rows(
 _BATCH_TABLES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("daily_bars", "daily_bars", ("symbol", "date"),
      ("open", "high", "low", "close", "adj_close", "volume")),
-    ("intraday_bars", "intraday_bars", ("symbol", "ts"), ("close", "volume")),
     ("shares", "shares_outstanding", ("symbol", "date"), ("shares",)),
     ("market_caps", "market_caps", ("symbol", "date"), ("market_cap",)),
     ("macro", "macro_observations", ("series_id", "date"), ("value",)),
@@ -430,7 +429,49 @@ def upsert_batch(con: duckdb.DuckDBPyConnection, batch: SourceBatch, provenance:
         columns = {name: [getattr(item, name) for item in items] for name in (*keys, *values)}
         columns["source"] = [provenance] * len(items)
         rows += upsert_rows(con, table, columns)
+    if batch.intraday_bars:
+        bars = _dedupe(batch.intraday_bars, lambda bar: (bar.symbol, bar.ts))
+        rows += replace_intraday(
+            con,
+            {
+                "symbol": [bar.symbol for bar in bars],
+                "ts": [bar.ts for bar in bars],
+                "close": [bar.close for bar in bars],
+                "volume": [bar.volume for bar in bars],
+                "source": [provenance] * len(bars),
+            },
+        )
     return rows
+
+
+def replace_intraday(con: duckdb.DuckDBPyConnection, columns: dict[str, list[Any]]) -> int:
+    """Minute bars replace what was stored for each symbol over the batch's time span.
+
+    The table has no primary key (migration 2), so this delete-then-insert, inside the caller's
+    transaction, is what keeps (symbol, ts) unique.
+    """
+    count = len(columns["symbol"])
+    if count == 0:
+        return 0
+    con.register("_batch_intraday", _arrow_table(columns))
+    try:
+        con.execute(
+            """
+            DELETE FROM intraday_bars USING (
+                SELECT symbol, min(ts) AS first, max(ts) AS last
+                FROM _batch_intraday GROUP BY symbol
+            ) span
+            WHERE intraday_bars.symbol = span.symbol
+              AND intraday_bars.ts BETWEEN span.first AND span.last
+            """
+        )
+        con.execute(
+            "INSERT INTO intraday_bars (symbol, ts, close, volume, source) "
+            "SELECT symbol, ts, close, volume, source FROM _batch_intraday ORDER BY symbol, ts"
+        )
+    finally:
+        con.unregister("_batch_intraday")
+    return count
 
 
 def _dedupe(items: list[Any], key: Any) -> list[Any]:

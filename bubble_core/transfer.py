@@ -75,14 +75,30 @@ def _record_lines(path: Path) -> list[int]:
     return lines
 
 
+# Up to this size the exact line map costs well under a second; past it, it is only built when
+# the file has blank or comment lines (otherwise line = row + 2, the header being line 1).
+EXACT_LINES_MAX_BYTES = 16 * 1024 * 1024
+
+
+def _needs_line_map(path: Path) -> bool:
+    if path.stat().st_size <= EXACT_LINES_MAX_BYTES:
+        return True
+    with path.open("rb") as handle:
+        data = handle.read()
+    return b"\n\n" in data or b"\n\r\n" in data or b"\n#" in data or data.startswith(b"#")
+
+
 def _csv_relation(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
-    """Load the file as text columns into `raw` (line-numbered); return the header names."""
-    record_lines = _record_lines(path)
+    """Load the file as text columns into `raw` and its line numbers into `raw_lines` (a map
+    from row to file line, or none when rows are consecutive lines); return the header."""
+    record_lines = _record_lines(path) if _needs_line_map(path) else None
     try:
+        # rowid follows the file's order (insertion order is preserved), so no window function
+        # is needed to number the rows: that one costs more than reading the file.
         con.execute(
             """
             CREATE TEMP TABLE raw AS
-            SELECT row_number() OVER () + 1 AS line, *
+            SELECT *
             FROM read_csv($path, header = true, all_varchar = true, auto_detect = true,
                           null_padding = false, strict_mode = true)
             """,
@@ -94,10 +110,11 @@ def _csv_relation(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
         where = f"{path}:{line.group(1)}" if line else str(path)
         raise InputError(where, f"not a readable CSV ({first[:160]})") from None
     count = con.execute("SELECT count(*) FROM raw").fetchall()[0][0]
-    if count == len(record_lines) and count:
-        con.execute("UPDATE raw SET line = $lines[line - 1]", {"lines": record_lines})
-    columns = [row[0] for row in con.execute("DESCRIBE raw").fetchall()]
-    return [c for c in columns if c != "line"]
+    con.execute("CREATE TEMP TABLE raw_lines (line BIGINT)")
+    if record_lines is not None and count == len(record_lines) and count:
+        con.execute("INSERT INTO raw_lines SELECT unnest($lines::BIGINT[])",
+                    {"lines": record_lines})
+    return [row[0] for row in con.execute("DESCRIBE raw").fetchall()]
 
 
 def _quote(identifier: str) -> str:
@@ -177,9 +194,17 @@ def import_csv(
             )
             table = "macro_observations"
         elif intraday:
+            # Minute bars have no primary key (it would be 87 % of their size, and make the
+            # import 7x slower): the file replaces what the store held over its time span.
             con.execute(
-                "INSERT OR REPLACE INTO intraday_bars "
-                "SELECT $symbol, ts_utc, value, volume, $src FROM incoming",
+                "DELETE FROM intraday_bars WHERE symbol = $symbol "
+                "AND ts BETWEEN (SELECT min(ts_utc) FROM incoming) "
+                "AND (SELECT max(ts_utc) FROM incoming)",
+                {"symbol": symbol},
+            )
+            con.execute(
+                "INSERT INTO intraday_bars "
+                "SELECT $symbol, ts_utc, value, volume, $src FROM incoming ORDER BY ts_utc",
                 {"symbol": symbol, "src": provenance},
             )
             # The daily history the drawdowns read: one bar per day from the minute bars, by
@@ -230,6 +255,10 @@ def _typed_view(
     has_cap: bool,
 ) -> None:
     columns = [row[0] for row in con.execute("DESCRIBE raw").fetchall()]
+    mapped = con.execute("SELECT count(*) FROM raw_lines").fetchall()[0][0] > 0
+    # raw_lines' rowid k holds the file line of raw's row k.
+    line = "l.line" if mapped else "raw.rowid + 2"
+    source = "raw POSITIONAL JOIN raw_lines l" if mapped else "raw"
 
     def number(column: str | None) -> str:
         if column is None or column not in columns:
@@ -261,7 +290,7 @@ def _typed_view(
     con.execute(
         f"""
         CREATE TEMP TABLE typed AS
-        SELECT line,
+        SELECT {line} AS line,
                {date} AS raw_date,
                {parsed_date} AS ts,
                coalesce(TRY_CAST(trim({date}) AS TIMESTAMPTZ) AT TIME ZONE 'UTC',
@@ -276,7 +305,7 @@ def _typed_view(
                {number("market_cap" if has_cap else None)} AS market_cap,
                {" OR ".join(checks)} AS bad_value,
                {_quote(value_column)} AS raw_value
-        FROM raw
+        FROM {source}
         """
     )
 

@@ -14,7 +14,7 @@ from conftest import T0, table_dump
 
 from bubble_core.errors import BubbleMonitorError, StoreBusyError
 from bubble_core.migrations import SCHEMA_VERSION
-from bubble_core.models import DailyBar, MacroObservation, SourceBatch
+from bubble_core.models import DailyBar, IntradayBar, MacroObservation, SourceBatch
 from bubble_core.store import DATA_TABLES, Store
 
 D1, D2, D3 = dt.date(2025, 10, 29), dt.date(2025, 10, 30), dt.date(2025, 10, 31)
@@ -250,3 +250,51 @@ def test_first_use_from_several_threads_at_once(store: Store) -> None:
             future.result()
     assert store.query("SELECT count(*) FROM fetch_log") == [(4,)]
     assert store.schema_version() == SCHEMA_VERSION
+
+
+def test_migration_2_keeps_minute_bars_and_drops_their_index(tmp_path: Path) -> None:
+    """A version-1 store (minute bars with a primary key) migrates without losing a row."""
+    from bubble_core.migrations import MIGRATIONS
+
+    path = tmp_path / "v1.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute(MIGRATIONS[0])
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    con.execute(
+        "INSERT INTO intraday_bars VALUES ('NVDA', '2025-10-31 14:30:00', 200.5, 10, 'yahoo'),"
+        "('NVDA', '2025-10-31 14:31:00', 201.0, 12, 'yahoo')"
+    )
+    con.close()
+    store = Store(path)
+    assert store.schema_version() == len(MIGRATIONS) >= 2
+    rows = store.query("SELECT symbol, ts, close FROM intraday_bars ORDER BY ts")
+    assert [(r[0], r[2]) for r in rows] == [("NVDA", 200.5), ("NVDA", 201.0)]
+    keys = store.query(
+        "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'intraday_bars' "
+        "AND constraint_type = 'PRIMARY KEY'"
+    )
+    assert keys[0][0] == 0
+
+
+def test_minute_bars_stay_unique_when_polls_overlap(tmp_path: Path) -> None:
+    """Without a primary key, a poll replaces the span it covers: no duplicates, last wins."""
+    store = Store(tmp_path / "s.duckdb")
+    start = dt.datetime(2025, 10, 31, 13, 30)
+
+    def poll(minutes: range, price: float) -> SourceBatch:
+        return SourceBatch(
+            intraday_bars=[
+                IntradayBar("NVDA", start + dt.timedelta(minutes=m), price + m) for m in minutes
+            ]
+        )
+
+    now = dt.datetime(2025, 10, 31, 14)
+    store.write_batch("yahoo", poll(range(0, 30), 100.0), now, now)
+    store.write_batch("yahoo", poll(range(20, 45), 200.0), now, now + dt.timedelta(seconds=1))
+    store.write_batch("yahoo", poll(range(20, 45), 200.0), now, now + dt.timedelta(seconds=2))
+    rows = store.query("SELECT ts, close FROM intraday_bars WHERE symbol = 'NVDA' ORDER BY ts")
+    assert len(rows) == 45
+    assert len({ts for ts, _ in rows}) == 45
+    assert rows[19][1] == 119.0  # before the overlap: the first poll's
+    assert rows[20][1] == 220.0  # the overlap: the later poll's
