@@ -98,7 +98,9 @@ class StatusBar(Widget):
             line.append(f"refresh failed: {error}", palette.error)
         elif loop.last_ok is not None:
             line.append("updated " if detail else "✓ ", Style(dim=True))
-            line.append(clock_time(loop.last_ok, ctx, seconds=detail >= 2 and not loop.replay))
+            # Minutes only: seconds would rewrite this line on every tick, which is most of
+            # what an idle dashboard would send over a slow SSH link.
+            line.append(clock_time(loop.last_ok, ctx, seconds=False))
         else:
             line.append("waiting for the first snapshot", Style(dim=True))
         if loop.next_at is not None and not loop.busy and not loop.replay:
