@@ -135,7 +135,11 @@ class Store:
             with _CONNECT_LOCK:
                 if self._connection is None:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
-                    self._connection = duckdb.connect(str(self.path), read_only=self.read_only)
+                    # One thread: a private store is small, and each DuckDB worker thread
+                    # keeps its own buffers (about 25 MB of a replaying dashboard).
+                    self._connection = duckdb.connect(
+                        str(self.path), read_only=self.read_only, config={"threads": "1"}
+                    )
                 return self._connection.cursor()
         deadline = time.monotonic() + self.lock_timeout
         with self._turn(read_only, deadline):
@@ -388,13 +392,38 @@ def _arrow_table(columns: dict[str, list[Any]]) -> Any:
     return pa.Table.from_pydict(columns)
 
 
+# Up to this many rows a batch goes in as parameterised VALUES; past it, through Arrow. A poll
+# is tens of rows, and pyarrow pulls in pandas and numpy (over 100 MB of a dashboard's memory).
+ARROW_MIN_ROWS = 5000
+VALUES_CHUNK_ROWS = 500
+
+
+def _insert_values(
+    con: duckdb.DuckDBPyConnection, verb: str, table: str, columns: dict[str, list[Any]]
+) -> None:
+    names = list(columns)
+    rows = list(zip(*columns.values(), strict=True))
+    placeholders = "(" + ", ".join("?" for _ in names) + ")"
+    for start in range(0, len(rows), VALUES_CHUNK_ROWS):
+        chunk = rows[start:start + VALUES_CHUNK_ROWS]
+        # Table and column names come from this module's constants; values are parameters.
+        con.execute(
+            f"{verb} INTO {table} ({', '.join(names)}) VALUES "
+            + ", ".join(placeholders for _ in chunk),
+            [value for row in chunk for value in row],
+        )
+
+
 def upsert_rows(
     con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list[Any]]
 ) -> int:
-    """INSERT OR REPLACE a column batch through Arrow (fast, and no SQL built from values)."""
+    """INSERT OR REPLACE a column batch (values only ever as parameters or Arrow data)."""
     count = len(next(iter(columns.values()))) if columns else 0
     if count == 0:
         return 0
+    if count < ARROW_MIN_ROWS:
+        _insert_values(con, "INSERT OR REPLACE", table, columns)
+        return count
     arrow = _arrow_table(columns)
     view = f"_batch_{table}"
     con.register(view, arrow)
@@ -453,6 +482,18 @@ def replace_intraday(con: duckdb.DuckDBPyConnection, columns: dict[str, list[Any
     count = len(columns["symbol"])
     if count == 0:
         return 0
+    if count < ARROW_MIN_ROWS:
+        spans: dict[str, tuple[Any, Any]] = {}
+        for symbol, ts in zip(columns["symbol"], columns["ts"], strict=True):
+            first, last = spans.get(symbol, (ts, ts))
+            spans[symbol] = (min(first, ts), max(last, ts))
+        for symbol, (first, last) in spans.items():
+            con.execute(
+                "DELETE FROM intraday_bars WHERE symbol = ? AND ts BETWEEN ? AND ?",
+                [symbol, first, last],
+            )
+        _insert_values(con, "INSERT", "intraday_bars", columns)
+        return count
     con.register("_batch_intraday", _arrow_table(columns))
     try:
         con.execute(
