@@ -27,49 +27,45 @@ CHART_MAX_POINTS = 1500
 
 # -- drawdowns ---------------------------------------------------------------------------------
 
+# One window pass (running high, lags) then hash aggregates (arg_min / arg_max): 2.3x faster
+# than ranking rows with window sorts (bench/refresh.py). The peak date is the first day the
+# close reached that high; the property test checks every column against a brute force.
 DRAWDOWN_SQL = """
-WITH bars AS (
-    SELECT symbol, date, close FROM daily_bars
-    WHERE date <= $as_of AND close > 0
-),
-flagged AS (
+WITH dd AS (
     SELECT symbol, date, close,
-           coalesce(close > max(close) OVER (
-               PARTITION BY symbol ORDER BY date
-               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), true) AS new_high,
-           row_number() OVER (PARTITION BY symbol ORDER BY date DESC) AS age_rank,
-           lag(close, 1) OVER (PARTITION BY symbol ORDER BY date) AS close_1d,
-           lag(close, 5) OVER (PARTITION BY symbol ORDER BY date) AS close_5d
-    FROM bars
-),
-running AS (
-    SELECT *,
            max(close) OVER w AS peak,
-           -- the day the running high was first reached: the last day that set a new high
-           max(CASE WHEN new_high THEN date END) OVER w AS peak_date
-    FROM flagged
+           close / max(close) OVER w - 1 AS drawdown,
+           lag(close, 1) OVER w AS close_1d,
+           lag(close, 5) OVER w AS close_5d
+    FROM daily_bars
+    WHERE date <= $as_of AND close > 0
     WINDOW w AS (PARTITION BY symbol ORDER BY date
                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
-dd AS (SELECT *, close / peak - 1 AS drawdown FROM running),
-latest AS (SELECT * FROM dd WHERE age_rank = 1),
-trough AS (
-    SELECT symbol, date AS trough_date, peak AS mdd_peak, peak_date AS mdd_peak_date,
-           drawdown AS max_drawdown
-    FROM dd
-    QUALIFY row_number() OVER (PARTITION BY symbol ORDER BY drawdown ASC, date ASC) = 1
+agg AS (
+    SELECT symbol, max(date) AS date, arg_max(close, date) AS close,
+           arg_max(peak, date) AS peak, arg_max(drawdown, date) AS drawdown,
+           arg_max(close_1d, date) AS close_1d, arg_max(close_5d, date) AS close_5d,
+           min(drawdown) AS max_drawdown,
+           arg_min(date, (drawdown, date)) AS trough_date,
+           arg_min(peak, (drawdown, date)) AS mdd_peak
+    FROM dd GROUP BY symbol
 ),
-recovery AS (
-    SELECT t.symbol, min(d.date) AS recovery_date
-    FROM trough t JOIN dd d
-      ON d.symbol = t.symbol AND d.date > t.trough_date AND d.close >= t.mdd_peak
-    GROUP BY t.symbol
+dates AS (
+    SELECT a.symbol,
+           min(d.date) FILTER (WHERE d.close = a.peak) AS peak_date,
+           min(d.date) FILTER (WHERE d.close = a.mdd_peak AND d.date <= a.trough_date)
+               AS mdd_peak_date,
+           min(d.date) FILTER (WHERE d.date > a.trough_date AND d.close >= a.mdd_peak)
+               AS recovery_date
+    FROM agg a JOIN daily_bars d
+      ON d.symbol = a.symbol AND d.date <= $as_of AND d.close > 0
+    GROUP BY a.symbol
 )
-SELECT l.symbol, l.date, l.close, l.peak_date, l.peak, l.drawdown,
-       t.max_drawdown, t.mdd_peak_date, t.trough_date, r.recovery_date,
-       l.close / l.close_1d - 1 AS change_1d, l.close / l.close_5d - 1 AS change_5d
-FROM latest l JOIN trough t USING (symbol) LEFT JOIN recovery r USING (symbol)
-ORDER BY l.symbol
+SELECT a.symbol, a.date, a.close, t.peak_date, a.peak, a.drawdown,
+       a.max_drawdown, t.mdd_peak_date, a.trough_date, t.recovery_date,
+       a.close / a.close_1d - 1, a.close / a.close_5d - 1
+FROM agg a JOIN dates t USING (symbol) ORDER BY a.symbol
 """
 
 
