@@ -28,6 +28,8 @@ log = logging.getLogger("bubble_monitor.live")
 T = TypeVar("T")
 
 SOURCE_NAMES: tuple[str, ...] = ("yahoo", "yahoo_shares", "fred", "nyfed")
+# Minute bars this far back from the newest stored one are written again on each poll.
+INTRADAY_REWRITE = dt.timedelta(minutes=5)
 
 
 class LoopThread:
@@ -105,6 +107,15 @@ def build_jobs(config: Config, store: Store, http_client: Any, yahoo: Any = None
                 return await yahoo_source.fetch_daily(symbols, {s: last.get(s) for s in symbols})
             batch = await yahoo_source.fetch_intraday(symbols)
             batch.daily_bars.extend(rollup_intraday(batch))
+            # Write only the newest minutes (Yahoo revises the last few): re-writing the whole
+            # session every minute grew the file fourfold (bench/storage.py).
+            stored = await asyncio.to_thread(
+                store.last_intraday_times, now - dt.timedelta(days=2)
+            )
+            batch.intraday_bars = [
+                bar for bar in batch.intraday_bars
+                if bar.symbol not in stored or bar.ts >= stored[bar.symbol] - INTRADAY_REWRITE
+            ]
             return batch
 
         def price_cadence(now: dt.datetime) -> dt.timedelta:

@@ -325,13 +325,28 @@ class Store:
 
     # -- reads -------------------------------------------------------------------------------
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self.reader() as con:
+    def query(
+        self,
+        sql: str,
+        params: Sequence[Any] = (),
+        con: duckdb.DuckDBPyConnection | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Run a query on `con` if given (one connection per refresh), else on a fresh one."""
+        if con is not None:
             return con.execute(sql, list(params)).fetchall()
+        with self.reader() as fresh:
+            return fresh.execute(sql, list(params)).fetchall()
 
     def last_daily_dates(self) -> dict[str, dt.date]:
         rows = self.query("SELECT symbol, max(date) FROM daily_bars GROUP BY symbol")
         return {symbol: day for symbol, day in rows}
+
+    def last_intraday_times(self, since: dt.datetime) -> dict[str, dt.datetime]:
+        """Newest stored minute bar per symbol, looking back only to `since` (a cheap scan)."""
+        rows = self.query(
+            "SELECT symbol, max(ts) FROM intraday_bars WHERE ts >= ? GROUP BY symbol", [since]
+        )
+        return {symbol: ts for symbol, ts in rows}
 
     def last_macro_dates(self) -> dict[str, dt.date]:
         rows = self.query(
@@ -343,7 +358,9 @@ class Store:
         rows = self.query("SELECT symbol, max(date) FROM shares_outstanding GROUP BY symbol")
         return {symbol: day for symbol, day in rows}
 
-    def source_health(self) -> dict[str, dict[str, Any]]:
+    def source_health(
+        self, con: duckdb.DuckDBPyConnection | None = None
+    ) -> dict[str, dict[str, Any]]:
         """Per source: last success, last attempt, last error, consecutive failures."""
         rows = self.query(
             """
@@ -362,7 +379,8 @@ class Store:
                    count(*) FILTER (WHERE NOT ok AND oks_after = 0) AS consecutive_failures,
                    arg_max(retry_after, started) AS retry_after
             FROM ordered GROUP BY source ORDER BY source
-            """
+            """,
+            con=con,
         )
         return {
             source: {

@@ -50,6 +50,7 @@ class StatusBar(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self._shown: tuple[str, tuple[object, ...]] | None = None
         self._loop_state = LoopState()
         self._sources: tuple[SourceHealth, ...] = ()
         self._ctx: TimeContext | None = None
@@ -63,6 +64,14 @@ class StatusBar(Widget):
         self._loop_state = loop
         self._sources = new_sources
         self._ctx = ctx
+        # A tick changes the state (busy, then done) but mostly not the line: repaint only a
+        # line that reads differently, since each repaint is ~900 bytes down an SSH link.
+        if self.is_mounted and self.size.width:
+            line = self._line(self.size.width)
+            shown = (line.plain, tuple(line.spans))
+            if shown == self._shown:
+                return
+            self._shown = shown
         self.refresh()
 
     def plain(self) -> str:
@@ -71,7 +80,9 @@ class StatusBar(Widget):
 
     def render(self) -> RenderResult:
         self.redraws += 1
-        return self._line(self.size.width)
+        line = self._line(self.size.width)
+        self._shown = (line.plain, tuple(line.spans))
+        return line
 
     def _line(self, width: int) -> Text:
         if self._ctx is None:
