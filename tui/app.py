@@ -35,14 +35,12 @@ from textual.widgets import ContentSwitcher
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui.messages import BackendFailed, CycleFinished, JobDone, SnapshotReady
-from widgets.cap_bars import CapBars
 from widgets.concentration_panel import ConcentrationPanel
 from widgets.empty_state import EmptyState
 from widgets.formatting import TimeContext
 from widgets.header_bar import HeaderBar
 from widgets.key_bar import KeyBar
 from widgets.panel_tabs import PanelTabs
-from widgets.ratio_chart import RatioChart
 from widgets.status_bar import LoopState, StatusBar
 
 PANELS: tuple[tuple[str, str], ...] = (
@@ -168,21 +166,15 @@ class BubbleMonitorApp(App[None]):
         with ContentSwitcher(initial="concentration", id="panels"):
             with Container(id="concentration", classes="pane"):
                 yield ConcentrationPanel(id="ratios")
-                yield RatioChart(id="ratio-chart")
-                yield CapBars(id="caps")
-            # The other panels are filled right after the first frame (see _fill_panels), so
-            # the first paint costs little more than a bare app's.
+            # The chart, the bars and the other panels are filled right after the first frame
+            # (see _fill_panels), so the first paint costs little more than a bare app's.
             for pane, _title in PANELS[1:]:
                 yield Container(id=pane, classes="pane")
         yield StatusBar(id="status")
         yield KeyBar(id="footer")
 
     def on_mount(self) -> None:
-        self._views: list[Any] = [
-            self.query_one("#ratios", ConcentrationPanel),
-            self.query_one("#caps", CapBars),
-            self.query_one("#ratio-chart", RatioChart),
-        ]
+        self._views: list[Any] = [self.query_one("#ratios", ConcentrationPanel)]
         self.query_one(StatusBar).set_state(self.loop_state, None, self._time_context())
         # Paint first; then build the other panels and read the store.
         self.call_after_refresh(self._fill_panels)
@@ -190,16 +182,21 @@ class BubbleMonitorApp(App[None]):
     async def _fill_panels(self) -> None:
         """Mount the panels behind the first tab, then start the backend loop."""
         from widgets.alerts_panel import AlertsPanel
+        from widgets.cap_bars import CapBars
         from widgets.delivery_log import DeliveryLog
         from widgets.drawdown_panel import DrawdownPanel
         from widgets.price_chart import PriceChart
         from widgets.rate_chart import RateChart
         from widgets.rates_panel import RatesPanel
+        from widgets.ratio_chart import RatioChart
         from widgets.sources_panel import SourcesPanel
         from widgets.watch_table import WatchTable
         from widgets.yield_chart import YieldChart
 
+        ratio_chart, caps = RatioChart(id="ratio-chart"), CapBars(id="caps")
         views: list[Any] = [
+            caps,
+            ratio_chart,
             DrawdownPanel(id="dd-summary"),
             WatchTable(id="watch"),
             RatesPanel(id="rates-table"),
@@ -209,13 +206,14 @@ class BubbleMonitorApp(App[None]):
             DeliveryLog(id="deliveries"),
         ]
         by_id = {view.id: view for view in views}
-        views[5].border_title = "Rules"
-        views[6].border_title = "History"
+        by_id["alerts-table"].border_title = "Rules"
+        by_id["deliveries"].border_title = "History"
         sources = SourcesPanel(id="sources-table")
         charts = Container(PriceChart("^NDX", id="price-main"),
                            PriceChart("^IXIC", id="price-compare"), id="dd-charts")
         try:
             with self.batch_update():
+                await self.query_one("#concentration", Container).mount_all([ratio_chart, caps])
                 await self.query_one("#drawdowns", Container).mount_all(
                     [by_id["dd-summary"], by_id["watch"], charts])
                 await self.query_one("#rates", Container).mount_all(
