@@ -116,7 +116,11 @@ class StatusBar(Widget):
             line.append("waiting for the first snapshot", Style(dim=True))
         if loop.next_at is not None and not loop.busy and not loop.replay:
             word = "retry" if loop.last_error else "next"
-            line.append(f" · {word} {clock_time(loop.next_at, ctx)}", Style(dim=True))
+            # Within the minute the time would change on every tick (and be repainted down
+            # the SSH link); "<1m" says the same and stays put.
+            soon = (loop.next_at - ctx.now).total_seconds() < 60
+            when = "<1m" if soon else clock_time(loop.next_at, ctx)
+            line.append(f" · {word} {when}", Style(dim=True))
         if loop.replay and not self._sources:
             line.append(sep)
             line.append("replay: no live sources polled", Style(dim=True))
