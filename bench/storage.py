@@ -6,7 +6,8 @@
   raw CSV    the same bars as `Datetime,Close,Volume` CSV, one file per symbol (what Yahoo or an
              export gives), per symbol-year
   collector  the live write pattern: every minute of a session, one `Store.write_batch` of the
-             whole session so far for every symbol (yfinance's period="1d" answer), upserted;
+             newest minutes for every symbol (the live job re-writes the last 5 of yfinance's
+             period="1d" answer and adds the new ones);
              growth of the file per symbol-session (slope over the sessions, after CHECKPOINT),
              scaled to a year
   compacted  the bulk store copied into a fresh file (COPY FROM DATABASE): what a compaction
@@ -139,6 +140,9 @@ def copy_store(store: Path, *, no_index: bool) -> int:
     return out
 
 
+REWRITE_MINUTES = 5
+
+
 def collector_store(symbols: int, days: int) -> tuple[list[int], float, int]:
     """Write `days` sessions the way the live collector does; (bytes after each, seconds, bytes
     once the store is rewritten into a fresh file)."""
@@ -163,7 +167,10 @@ def collector_store(symbols: int, days: int) -> tuple[list[int], float, int]:
         for minute in range(1, MINUTES_PER_DAY + 1):
             bars = [IntradayBar(symbol, stamps[m], 100.0 + ((k * 7 + m * 13) % 500) / 100,
                                 float(100 + (k * 31 + m * 17) % 5000))
-                    for k, symbol in enumerate(names) for m in range(minute)]
+                    for k, symbol in enumerate(names)
+                    # what bubble_core.live writes: the newest minutes, from INTRADAY_REWRITE
+                    # (5 min) before the newest stored bar
+                    for m in range(max(0, minute - 1 - REWRITE_MINUTES), minute)]
             now = open_ts + dt.timedelta(minutes=minute)
             store.write_batch("yahoo", SourceBatch(intraday_bars=bars), now, now)
         checkpoint(path)  # sizes compared after CHECKPOINT, as the bulk store's
@@ -229,7 +236,7 @@ def main() -> int:
     day_bulk = per_year / DAYS_PER_YEAR
     collected_year = marginal * DAYS_PER_YEAR
     figure("storage_collector_per_symbol_year", fmt_bytes(collected_year),
-           f"live write pattern (every minute, the session so far upserted): "
+           f"live write pattern (every minute, the newest minutes re-written): "
            f"{fmt_bytes(marginal)} per symbol-session (slope over {days} sessions) = "
            f"{marginal / day_bulk:.2f}x bulk, {collected_year / raw_year:.2f}x raw; "
            f"first session {fmt_bytes((sizes[0] - empty) / args.collector_symbols)} "
