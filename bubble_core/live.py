@@ -20,7 +20,7 @@ from bubble_core.config import Config
 from bubble_core.lock import CollectorLock
 from bubble_core.models import DailyBar, SourceBatch
 from bubble_core.runtime import ModeInfo
-from bubble_core.snapshot import AlertNotice, Snapshot
+from bubble_core.snapshot import AlertNotice, DeliveryRecord, Snapshot
 from bubble_core.snapshots import snapshot_from_store
 from bubble_core.store import Store, utcnow
 
@@ -151,6 +151,30 @@ def build_jobs(config: Config, store: Store, http_client: Any, yahoo: Any = None
     return jobs
 
 
+HISTORY_ROWS = 40
+
+
+def alert_log(store: Store, notifier: Any = None) -> tuple[DeliveryRecord, ...]:
+    """The alerts panel's history: each firing and resolution (the in-app channel) and each
+    remote delivery with its result, newest first."""
+    rows = store.query(
+        """
+        SELECT ts, rule,
+               CASE WHEN to_state = 'firing' THEN 'firing' ELSE 'resolved' END
+        FROM alert_history
+        WHERE (to_state = 'firing' AND from_state <> 'recovering')
+           OR (to_state = 'inactive' AND from_state IN ('firing', 'recovering'))
+        ORDER BY ts DESC LIMIT ?
+        """,
+        [HISTORY_ROWS],
+    )
+    records = [DeliveryRecord(ts, rule, status, "in-app", True) for ts, rule, status in rows]
+    if notifier is not None:
+        records.extend(notifier.recent(HISTORY_ROWS))
+    records.sort(key=lambda record: record.ts, reverse=True)
+    return tuple(records[:HISTORY_ROWS])
+
+
 class AlertPipeline:
     """Rules -> engine -> notifier, persisted in the store."""
 
@@ -159,6 +183,7 @@ class AlertPipeline:
         from bubble_core.alerts.rules import load_rules
 
         self.rules = load_rules(config.rules, str(config.path or "config.toml"))
+        self.store = store
         self.engine = AlertEngine(self.rules, store)
         self.notifier: Any = None
         if deliver_remote and config.notify.urls:
@@ -168,23 +193,26 @@ class AlertPipeline:
 
     async def evaluate(self, snapshot: Snapshot, now: dt.datetime) -> Snapshot:
         notifications = await asyncio.to_thread(self.engine.evaluate, snapshot, now)
-        deliveries: list[Any] = []
         if self.notifier is not None:
-            deliveries.extend(await self.notifier.retry_due(now))
+            await self.notifier.retry_due(now)
             if notifications:
-                deliveries.extend(await self.notifier.deliver(notifications, now))
+                await self.notifier.deliver(notifications, now)
         notices = tuple(
             AlertNotice(n.rule, n.status, n.severity, n.summary) for n in notifications
         )
         return dataclasses.replace(
             snapshot,
             alerts=tuple(self.engine.statuses(now)),
-            deliveries=tuple(deliveries),
+            deliveries=await asyncio.to_thread(alert_log, self.store, self.notifier),
             notices=notices,
         )
 
     def statuses_only(self, snapshot: Snapshot, now: dt.datetime) -> Snapshot:
-        return dataclasses.replace(snapshot, alerts=tuple(self.engine.statuses(now)))
+        return dataclasses.replace(
+            snapshot,
+            alerts=tuple(self.engine.statuses(now)),
+            deliveries=alert_log(self.store, self.notifier),
+        )
 
 
 class LiveBackend:

@@ -176,9 +176,12 @@ class ReplayBackend:
     def _full_snapshot(self, notices: tuple[AlertNotice, ...] = ()) -> Snapshot:
         day = self.current_day or self.replay.trading_days[0] - dt.timedelta(days=1)
         snapshot = self._snapshot(day)
+        from bubble_core.live import alert_log
+
         return dataclasses.replace(
             snapshot,
             alerts=tuple(self._engine.statuses(simulated_now(day))),
+            deliveries=alert_log(self.store),
             notices=notices,
         )
 

@@ -207,3 +207,17 @@ def test_fast_rule_samples_agree_with_full_snapshots() -> None:
                 assert [e.key for e in fast.events] == [e.key for e in full.events], day
     finally:
         backend.close()
+
+
+def test_replay_alert_history_lists_firings_newest_first() -> None:
+    backend = ReplayBackend(Config(), start=dt.date(2000, 3, 1), end=dt.date(2000, 6, 30))
+    try:
+        backend.advance(len(backend.replay.trading_days))
+        history = backend.snapshot().deliveries
+        fired = [(r.ts.date(), r.rule) for r in history if r.status == "firing"]
+        assert (dt.date(2000, 4, 12), "CompositeBearMarket") in fired
+        assert (dt.date(2000, 3, 30), "CompositeCorrection") in fired
+        assert [r.ts for r in history] == sorted((r.ts for r in history), reverse=True)
+        assert all(r.channel == "in-app" and r.ok for r in history)
+    finally:
+        backend.close()
