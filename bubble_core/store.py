@@ -424,10 +424,10 @@ def _insert_values(
     placeholders = "(" + ", ".join("?" for _ in names) + ")"
     for start in range(0, len(rows), VALUES_CHUNK_ROWS):
         chunk = rows[start:start + VALUES_CHUNK_ROWS]
+        rows_sql = ", ".join(placeholders for _ in chunk)
         # Table and column names come from this module's constants; values are parameters.
         con.execute(
-            f"{verb} INTO {table} ({', '.join(names)}) VALUES "
-            + ", ".join(placeholders for _ in chunk),
+            f"{verb} INTO {table} ({', '.join(names)}) VALUES {rows_sql}",
             [value for row in chunk for value in row],
         )
 
