@@ -4,9 +4,7 @@ and the silence in force. The selected row is what `s` silences.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from textual.widgets import DataTable
+from typing import TYPE_CHECKING
 
 from bubble_core.indicator_catalog import SPECS
 from widgets.formatting import (
@@ -22,7 +20,7 @@ from widgets.formatting import (
     signed_pct,
     usd,
 )
-from widgets.table_sync import TableSync
+from widgets.synced_table import SyncedTable
 
 if TYPE_CHECKING:
     from bubble_core.snapshot import AlertStatus, Snapshot
@@ -53,7 +51,10 @@ def format_value(indicator: str, value: float | None) -> str:
     return f"{value:g}"
 
 
-class AlertsPanel(DataTable[Any]):
+class AlertsPanel(SyncedTable):
+    COLUMNS = COLUMNS
+    LABELS = LABELS
+
     DEFAULT_CSS = """
     AlertsPanel {
         height: 1fr;
@@ -61,21 +62,13 @@ class AlertsPanel(DataTable[Any]):
     }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.alerts: tuple[AlertStatus, ...] | None = None
-        self._ctx: TimeContext | None = None
-        self._sync = TableSync(self, COLUMNS)
+    @property
+    def alerts(self) -> tuple[AlertStatus, ...] | None:
+        return self.items
 
-    def on_mount(self) -> None:
-        for key in COLUMNS:
-            self.add_column(LABELS[key], key=key)
-        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
-
-    def _theme_changed(self, _theme: object) -> None:
-        self._sync.reset()
-        if self.alerts is not None and self._ctx is not None:
-            self._render_rows(self.alerts, self._ctx)
+    @alerts.setter
+    def alerts(self, value: tuple[AlertStatus, ...] | None) -> None:
+        self.items = value
 
     @property
     def selected_rule(self) -> str | None:

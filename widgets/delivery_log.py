@@ -3,12 +3,10 @@ failed ones included with their error."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from textual.widgets import DataTable
+from typing import TYPE_CHECKING
 
 from widgets.formatting import Palette, TimeContext, cell, clock_time
-from widgets.table_sync import TableSync
+from widgets.synced_table import SyncedTable
 
 if TYPE_CHECKING:
     from bubble_core.snapshot import DeliveryRecord, Snapshot
@@ -23,7 +21,10 @@ def delivery_key(record: DeliveryRecord) -> str:
     return f"{record.ts.isoformat()}|{record.rule}|{record.channel}|{record.status}"
 
 
-class DeliveryLog(DataTable[Any]):
+class DeliveryLog(SyncedTable):
+    COLUMNS = COLUMNS
+    LABELS = LABELS
+
     DEFAULT_CSS = """
     DeliveryLog {
         height: 1fr;
@@ -31,21 +32,13 @@ class DeliveryLog(DataTable[Any]):
     }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.records: tuple[DeliveryRecord, ...] | None = None
-        self._ctx: TimeContext | None = None
-        self._sync = TableSync(self, COLUMNS)
+    @property
+    def records(self) -> tuple[DeliveryRecord, ...] | None:
+        return self.items
 
-    def on_mount(self) -> None:
-        for key in COLUMNS:
-            self.add_column(LABELS[key], key=key)
-        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
-
-    def _theme_changed(self, _theme: object) -> None:
-        self._sync.reset()
-        if self.records is not None and self._ctx is not None:
-            self._render_rows(self.records, self._ctx)
+    @records.setter
+    def records(self, value: tuple[DeliveryRecord, ...] | None) -> None:
+        self.items = value
 
     def update_snapshot(self, snapshot: Snapshot, ctx: TimeContext) -> None:
         same_day = self._ctx is not None and self._ctx.now.date() == ctx.now.date()

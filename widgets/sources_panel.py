@@ -3,12 +3,10 @@ the last error, and when it is retried."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from textual.widgets import DataTable
+from typing import TYPE_CHECKING
 
 from widgets.formatting import DASH, Palette, TimeContext, age, cell, clock_time, right
-from widgets.table_sync import TableSync
+from widgets.synced_table import SyncedTable
 
 if TYPE_CHECKING:
     from bubble_core.snapshot import Snapshot, SourceHealth
@@ -18,7 +16,10 @@ LABELS = {"source": "Source", "state": "State", "success": "Last success", "age"
           "attempt": "Last attempt", "fails": "Fails", "retry": "Next retry", "error": "Error"}
 
 
-class SourcesPanel(DataTable[Any]):
+class SourcesPanel(SyncedTable):
+    COLUMNS = COLUMNS
+    LABELS = LABELS
+
     DEFAULT_CSS = """
     SourcesPanel {
         height: auto;
@@ -27,21 +28,13 @@ class SourcesPanel(DataTable[Any]):
     }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.sources: tuple[SourceHealth, ...] | None = None
-        self._ctx: TimeContext | None = None
-        self._sync = TableSync(self, COLUMNS)
+    @property
+    def sources(self) -> tuple[SourceHealth, ...] | None:
+        return self.items
 
-    def on_mount(self) -> None:
-        for key in COLUMNS:
-            self.add_column(LABELS[key], key=key)
-        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
-
-    def _theme_changed(self, _theme: object) -> None:
-        self._sync.reset()
-        if self.sources is not None and self._ctx is not None:
-            self._render_rows(self.sources, self._ctx)
+    @sources.setter
+    def sources(self, value: tuple[SourceHealth, ...] | None) -> None:
+        self.items = value
 
     def update_snapshot(self, snapshot: Snapshot, ctx: TimeContext) -> None:
         sources = tuple(snapshot.sources.values())
