@@ -208,20 +208,15 @@ def _volume(value: object) -> float | None:
     return finite_positive(value)
 
 
-def frame_to_daily_bars(
-    frame: pandas.DataFrame | None, symbols: Sequence[str]
-) -> tuple[list[DailyBar], dict[str, str]]:
-    """Daily bars from a yf.download frame, plus a reason for each symbol that gave no bar.
-
-    A row whose Close is missing, NaN, zero or negative is dropped: that is "no data", never a
-    price. The date is the index's own calendar date (exchange-local for Yahoo's daily bars).
-    """
+def _symbol_frames(
+    frame: pandas.DataFrame | None, symbols: Sequence[str], problems: dict[str, str]
+) -> Iterator[tuple[str, Any, Any, pandas.DatetimeIndex]]:
+    """(symbol, its part of the frame, its Close column, its timestamps) for each symbol that
+    has them; a reason in `problems` for each that has not."""
     import pandas as pd
 
     wanted = _unique(symbols)
     parts = split_by_symbol(frame, wanted)
-    bars: list[DailyBar] = []
-    problems: dict[str, str] = {}
     for symbol in wanted:
         part = parts.get(symbol)
         if part is None:
@@ -236,6 +231,22 @@ def frame_to_daily_bars(
         except (TypeError, ValueError) as exc:
             problems[symbol] = f"unreadable dates ({exc})"
             continue
+        yield symbol, part, closes, stamps
+
+
+def frame_to_daily_bars(
+    frame: pandas.DataFrame | None, symbols: Sequence[str]
+) -> tuple[list[DailyBar], dict[str, str]]:
+    """Daily bars from a yf.download frame, plus a reason for each symbol that gave no bar.
+
+    A row whose Close is missing, NaN, zero or negative is dropped: that is "no data", never a
+    price. The date is the index's own calendar date (exchange-local for Yahoo's daily bars).
+    """
+    import pandas as pd
+
+    bars: list[DailyBar] = []
+    problems: dict[str, str] = {}
+    for symbol, part, closes, stamps in _symbol_frames(frame, symbols, problems):
         opens = _column(part, "Open")
         highs = _column(part, "High")
         lows = _column(part, "Low")
@@ -275,24 +286,9 @@ def frame_to_intraday_bars(
     """
     import pandas as pd
 
-    wanted = _unique(symbols)
-    parts = split_by_symbol(frame, wanted)
     bars: list[IntradayBar] = []
     problems: dict[str, str] = {}
-    for symbol in wanted:
-        part = parts.get(symbol)
-        if part is None:
-            problems[symbol] = "not in response" if _has_rows(frame) else "empty response"
-            continue
-        closes = _column(part, "Close")
-        if closes is None:
-            problems[symbol] = "no Close column"
-            continue
-        try:
-            stamps = pd.DatetimeIndex(part.index)
-        except (TypeError, ValueError) as exc:
-            problems[symbol] = f"unreadable timestamps ({exc})"
-            continue
+    for symbol, part, closes, stamps in _symbol_frames(frame, symbols, problems):
         if stamps.tz is not None:
             stamps = stamps.tz_convert("UTC").tz_localize(None)
         volumes = _column(part, "Volume")
