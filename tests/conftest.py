@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import monitor
 from bubble_core.models import SourceBatch
 from bubble_core.store import DATA_TABLES, Store
 
@@ -41,6 +42,21 @@ def write(store: Store) -> Callable[..., int]:
         return store.write_batch(source, SourceBatch(**rows), started, started)
 
     return _write
+
+
+@pytest.fixture
+def cli(store: Store, capsys: pytest.CaptureFixture[str]):
+    """cli(*args) -> (exit status, stdout, stderr) of `bubble-monitor --db STORE args`."""
+
+    def run(*args: str | Path) -> tuple[int, str, str]:
+        try:
+            code = monitor.main(["--db", str(store.path), *map(str, args)])
+        except SystemExit as exc:  # argparse usage errors
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
 
 
 def table_dump(store: Store) -> dict[str, list[tuple]]:

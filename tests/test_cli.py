@@ -10,7 +10,6 @@ import duckdb
 import pytest
 from conftest import T0
 
-import monitor
 from bubble_core.migrations import SCHEMA_VERSION
 from bubble_core.models import DailyBar, MacroObservation, SharesObservation, SourceBatch
 from bubble_core.store import Store, utcnow
@@ -19,21 +18,6 @@ AS_OF = dt.date(2025, 10, 31)
 NO_SOURCES = "[sources]\nyahoo = false\nfred = false\nnyfed = false\n"
 MAG7 = {"AAPL": 4000, "MSFT": 3800, "GOOGL": 3400, "AMZN": 2600, "NVDA": 5000, "META": 1900,
         "TSLA": 1300}
-
-
-@pytest.fixture
-def cli(store: Store, capsys: pytest.CaptureFixture[str]):
-    """cli(*args) -> (exit status, stdout, stderr) of `bubble-monitor --db STORE args`."""
-
-    def run(*args: str | Path) -> tuple[int, str, str]:
-        try:
-            code = monitor.main(["--db", str(store.path), *map(str, args)])
-        except SystemExit as exc:  # argparse usage errors
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import duckdb
 import pytest
 from conftest import FIXTURES, table_dump
 
-import monitor
 from bubble_core.errors import InputError
 from bubble_core.store import DATA_TABLES, Store
 from bubble_core.transfer import export_all, import_csv
@@ -22,21 +21,6 @@ NVDA_ROWS = [
     ("2025-10-27", 191.49), ("2025-10-28", 201.03), ("2025-10-29", 207.04),
     ("2025-10-30", 202.89), ("2025-10-31", 202.49),
 ]
-
-
-@pytest.fixture
-def cli(store: Store, capsys: pytest.CaptureFixture[str]):
-    """cli(*args) -> (exit status, stdout, stderr) of `bubble-monitor --db STORE args`."""
-
-    def run(*args: str | Path) -> tuple[int, str, str]:
-        try:
-            code = monitor.main(["--db", str(store.path), *map(str, args)])
-        except SystemExit as exc:  # argparse usage errors
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def _export_csv(cli, out: Path) -> dict[str, list[dict[str, str]]]:

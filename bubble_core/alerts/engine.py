@@ -328,11 +328,8 @@ class AlertEngine:
             st, now, rule.breached(value), rule.holds(value), rule.for_, rule.keep_firing_for,
             history,
         )
-        if status is None or silenced:
+        if not _should_notify(st, status, now, rule.repeat, silenced):
             return None
-        if status == "firing" and not _repeat_due(st, now, rule.repeat):
-            return None
-        st.last_notified = now
         return Notification(
             rule=rule.name,
             status=status,
@@ -371,11 +368,8 @@ class AlertEngine:
         elif st.state != "inactive":
             st.summary = f"Data source {source} is fresh again"
         status = _advance(st, now, stale, stale, dt.timedelta(0), dt.timedelta(0), history)
-        if status is None or silenced:
+        if not _should_notify(st, status, now, self.stale_repeat, silenced):
             return None
-        if status == "firing" and not _repeat_due(st, now, self.stale_repeat):
-            return None
-        st.last_notified = now
         return Notification(
             rule=st.rule,
             status=status,
@@ -590,6 +584,19 @@ def _advance(
     if st.state == "firing":
         status = "firing"
     return status
+
+
+def _should_notify(
+    st: _State, status: str | None, now: dt.datetime, repeat: dt.timedelta, silenced: bool
+) -> bool:
+    """Notify a change (or a still-firing alert once `repeat` has passed) unless silenced; a
+    notification sent is remembered in the state."""
+    if status is None or silenced:
+        return False
+    if status == "firing" and not _repeat_due(st, now, repeat):
+        return False
+    st.last_notified = now
+    return True
 
 
 def _repeat_due(st: _State, now: dt.datetime, repeat: dt.timedelta) -> bool:
