@@ -368,18 +368,35 @@ def _check_rules(config: Config) -> None:
         load_rules(config.rules, str(config.path or "config.toml"))
 
 
+def _dashboard_log_handler() -> logging.Handler:
+    from platformdirs import user_log_path
+
+    path = user_log_path(PROG, appauthor=False) / "dashboard.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return logging.FileHandler(path)
+    except OSError:
+        return logging.NullHandler()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    stderr_log = logging.StreamHandler(sys.stderr)
+    log_handler: logging.Handler
+    if args.command is None:
+        # The dashboard draws on the terminal: a log line on stderr would land in the middle
+        # of the screen. Its collector's warnings go to the log file; the screen shows them.
+        log_handler = _dashboard_log_handler()
+    else:
+        log_handler = logging.StreamHandler(sys.stderr)
     if args.command == "collect" and args.once and not args.verbose:
         # `collect --once` prints one line per source itself; the log file keeps the details.
-        stderr_log.setLevel(logging.ERROR)
+        log_handler.setLevel(logging.ERROR)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO if args.command == "collect"
         else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=[stderr_log],
+        handlers=[log_handler],
     )
     # yfinance logs every failed ticker at ERROR; the collector reports them itself.
     logging.getLogger("yfinance").setLevel(logging.CRITICAL)

@@ -280,9 +280,12 @@ class LiveBackend:
             detail = f"collector pid {owner}" if owner else "read-only"
             return ModeInfo("VIEWER", detail)
         snapshot = self._last_snapshot
-        if snapshot and snapshot.sources and all(
-            health.consecutive_failures > 0 for health in snapshot.sources.values()
-        ):
+        # Only the polled sources count: an `import` in the fetch log is not a reachable source.
+        polled = [
+            snapshot.sources[job.name] for job in self._collector.jobs
+            if snapshot is not None and job.name in snapshot.sources
+        ]
+        if polled and all(health.consecutive_failures > 0 for health in polled):
             return ModeInfo("OFFLINE", "no source reachable")
         return ModeInfo("LIVE")
 

@@ -408,3 +408,25 @@ def test_live_backend_keeps_returning_snapshots_while_every_source_fails(tmp_pat
         assert invented_prices(store, yahoo.served) == []
     finally:
         backend.close()
+
+
+def test_an_import_in_the_fetch_log_does_not_make_an_unreachable_world_look_live(
+    tmp_path: Any,
+) -> None:
+    pytest.importorskip("bubble_core.alerts.engine")
+    from bubble_core.live import LiveBackend
+    from bubble_core.store import log_fetch, utcnow
+
+    store = Store(tmp_path / "live.duckdb")
+    with store.writer() as con:  # a user imported history before going offline
+        log_fetch(con, "import", utcnow(), utcnow(), ok=True, rows=3, error=None)
+    http = FakeHttp(utcnow, modes={"fred": "dns", "nyfed": "dns"})
+    yahoo = FakeYahoo(utcnow, mode="dns", shares_mode="dns")
+    config = fault_config(sources_toml("yahoo", "fred", "nyfed"))
+    backend = LiveBackend(config, store, http_client_factory=http.client, yahoo=yahoo.source())
+    try:
+        snapshot = backend.tick()
+        assert "import" in snapshot.sources and snapshot.sources["import"].consecutive_failures == 0
+        assert backend.mode().mode == "OFFLINE"
+    finally:
+        backend.close()
